@@ -1,0 +1,1 @@
+"""Settings, errors, money, the China calendar and messages shared by every package."""
