@@ -5,9 +5,8 @@ No other module reads ``os.environ`` for configuration: they call :func:`get_set
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,7 +67,31 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'ops.sqlite').resolve()}"
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (call ``get_settings.cache_clear()`` after changing env)."""
-    return Settings()
+class _SettingsHolder:
+    """Holds the process-wide settings: read once from the environment, replaceable."""
+
+    def __init__(self) -> None:
+        self._value: Settings | None = None
+        self._overrides: dict[str, Any] = {}
+
+    def __call__(self) -> Settings:
+        if self._value is None:
+            self._value = Settings(**self._overrides)
+        return self._value
+
+    def cache_clear(self) -> None:
+        """Forget settings and overrides: the next call reads the environment again (tests)."""
+        self._value = None
+        self._overrides = {}
+
+    def configure(self, **changes: Any) -> Settings:
+        """Override fields on top of the environment for the rest of the process (CLI options)."""
+        self._value = Settings(**{**self._overrides, **changes})
+        self._overrides.update(changes)
+        return self._value
+
+
+#: ``get_settings()`` gives the process-wide settings; ``get_settings.cache_clear()`` forgets
+#: them, ``configure(lang="en")`` overrides fields for the rest of the process.
+get_settings = _SettingsHolder()
+configure = get_settings.configure
