@@ -265,7 +265,7 @@ ORDER_LINES = TableDef(
           ref="members.member_id"),
         C("quantity", "float", "数量（称重商品为千克）", "quantity (kg for goods sold by weight)",
           required=True, min=0, negative_if="is_return"),
-        _money("unit_price", "单价", "unit price", required=True),
+        _money("unit_price", "单价（购物篮类数据可缺）", "unit price (basket-only data may lack it)"),
         _money("gross_amount", "原价金额", "gross amount", negative_if="is_return"),
         _money("discount_amount", "分摊优惠", "allocated discount"),
         _money("net_amount", "实收金额", "net amount", negative_if="is_return"),
