@@ -1,0 +1,1 @@
+"""Loading retail export files (CSV, Excel, Parquet, JSON Lines) into the lake."""
