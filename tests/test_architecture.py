@@ -7,8 +7,16 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "newretail"
 FRONT_ENDS = {"api", "web", "cli"}
-FORBIDDEN = ("fastapi", "starlette", "typer", "uvicorn", "jinja2", "newretail.api",
-             "newretail.web", "newretail.cli")
+FORBIDDEN = (
+    "fastapi",
+    "starlette",
+    "typer",
+    "uvicorn",
+    "jinja2",
+    "newretail.api",
+    "newretail.web",
+    "newretail.cli",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -29,7 +37,8 @@ DOMAIN_MODULES = sorted(
 @pytest.mark.parametrize("module", DOMAIN_MODULES, ids=lambda p: str(p.relative_to(SRC)))
 def test_domain_module_does_not_import_front_ends(module: Path) -> None:
     bad = sorted(
-        name for name in _imports(module)
+        name
+        for name in _imports(module)
         if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
     )
     assert not bad, f"{module.relative_to(SRC)} imports {bad}"

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import typer
 
-from newretail.cli import schema
+from newretail.cli import ingest, schema, status
 from newretail.core.i18n import translate as t
 from newretail.core.settings import configure
 
-GROUPS = {"schema": schema.build}
+GROUPS = {
+    "db": status.build_db,
+    "quarantine": ingest.build_quarantine,
+    "schema": schema.build,
+}
 
 
 def build_app() -> typer.Typer:
@@ -42,6 +46,8 @@ def build_app() -> typer.Typer:
         if changes:
             configure(**changes)
 
+    ingest.build_load(app)
+    status.build_status(app)
     for name, build in GROUPS.items():
         app.add_typer(build(), name=name)
     return app

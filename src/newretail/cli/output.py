@@ -40,8 +40,9 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except NewretailError as exc:
-            err_console.print(f"[bold red]✗[/] {exc.message()}", markup=True, highlight=False,
-                              soft_wrap=True)
+            err_console.print(
+                f"[bold red]✗[/] {exc.message()}", markup=True, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=1) from None
 
     return wrapper

@@ -33,18 +33,32 @@ def show_table(table: str, *, json_out: bool) -> None:
     definition = get_table(table)
     zh = get_settings().lang == "zh-CN"
     rows = [
-        {"column": c.name, "type": c.type, "required": c.required,
-         "description": c.zh if zh else c.en}
+        {
+            "column": c.name,
+            "type": c.type,
+            "required": c.required,
+            "description": c.zh if zh else c.en,
+        }
         for c in definition.columns
     ]
     if json_out:
-        emit_json({"table": definition.name, "key": list(definition.key),
-                   "partition": definition.partition, "columns": rows})
+        emit_json(
+            {
+                "table": definition.name,
+                "key": list(definition.key),
+                "partition": definition.partition,
+                "columns": rows,
+            }
+        )
         return
     print_table(
         rows,
-        [("column", "cli.col.column"), ("type", "cli.col.type"),
-         ("required", "cli.col.required"), ("description", "cli.col.description")],
+        [
+            ("column", "cli.col.column"),
+            ("type", "cli.col.type"),
+            ("required", "cli.col.required"),
+            ("description", "cli.col.description"),
+        ],
         title=f"{definition.name} — {definition.zh if zh else definition.en}",
     )
 

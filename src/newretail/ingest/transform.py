@@ -54,7 +54,9 @@ def transform(
 
     ``lines[i]`` is the source line of ``chunk`` row ``i``. Rows for which ``where`` is false
     are in neither the rows nor the errors (a null ``where`` keeps the row: only a definite
-    "no" leaves it out). ``distinct`` keeps the first row of each key within the chunk.
+    "no" leaves it out). ``distinct`` is not applied here: which row of a key comes first is
+    known only once every table's checks have run on it, so the loader keeps the first row of
+    each key that passed them, across the whole file.
     """
     line_numbers = np.asarray(lines, dtype=np.int64)
     if len(line_numbers) != chunk.num_rows:
@@ -102,8 +104,6 @@ class _Table:
         rejected[problems.rows] = True
         errors.append(self._relabel(problems, columns))
         rows = assembled.filter(pa.array(~rejected)) if rejected.any() else assembled
-        if self.table.distinct:
-            rows = _first_per_key(rows, self.definition.key)
         final = rows.drop_columns(["_row"]).cast(output_schema(self.definition))
         return TableBatch(self.table, final, RowErrors.concat(errors))
 
@@ -347,18 +347,3 @@ def _recoded(spec: ColumnSpec, text: pa.Array) -> tuple[pa.Array, Mask]:
     return result, resolved
 
 
-def _first_per_key(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    """The first row of each key, in the order of the rows."""
-    if rows.num_rows == 0:
-        return rows
-    if len(key) == 1:
-        # index_in finds each distinct value's first occurrence
-        values = rows.column(key[0]).combine_chunks()
-        first = pc.index_in(pc.unique(values), value_set=values)
-        positions = np.sort(np.asarray(first.to_numpy(), dtype=np.int64))
-    else:
-        order = np.asarray(rows.column("_row").to_numpy(), dtype=np.int64)
-        smallest = rows.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
-        wanted = np.sort(np.asarray(smallest.column("_row_min").to_numpy(), dtype=np.int64))
-        positions = np.searchsorted(order, wanted)
-    return rows.take(pa.array(positions))

@@ -215,6 +215,7 @@ class LoadTransaction:
             self.abort()
             raise
         self._written = []
+        self._appends.keep()
         self.abort()  # the record is out: this only clears staging and releases the lock
         return record
 

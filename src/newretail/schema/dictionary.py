@@ -67,15 +67,18 @@ def render_markdown() -> str:
     lines = [
         "# Data dictionary / 数据字典",
         "",
-        "Generated from `src/newretail/schema/tables.py` by `newretail schema docs`; do not edit.",
-        "Every stored row also carries `_load_id` (the load that wrote it) and `_line` (its line",
-        "in the source file), so every figure can be traced to the rows behind it.",
+        "Generated from the table definitions in `src/newretail/schema/` by",
+        "`newretail schema docs`; do not edit. Every stored row also carries `_load_id` (the",
+        "load that wrote it) and `_line` (its line in the source file), so every figure can be",
+        "traced to the rows behind it.",
         "",
         "| table | kind | 说明 | description |",
         "| --- | --- | --- | --- |",
     ]
     for table in TABLES.values():
-        lines.append(f"| [`{table.name}`](#{table.name}) | {table.kind} | {table.zh} | {table.en} |")
+        lines.append(
+            f"| [`{table.name}`](#{table.name}) | {table.kind} | {table.zh} | {table.en} |"
+        )
     lines.append("")
     for table in TABLES.values():
         lines.extend(_table_section(table))

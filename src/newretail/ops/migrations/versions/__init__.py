@@ -1,0 +1,1 @@
+"""One file per ops DB revision, applied in order by :func:`newretail.ops.migrate.upgrade`."""
