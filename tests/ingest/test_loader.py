@@ -69,8 +69,9 @@ is_return = {{ column = "退货", map = {{ "是" = true, "否" = false }}, defau
 """
 
 
-def write_mapping(folder: Path, *, encoding: str = "utf-8",
-                  fmt: str = "%Y-%m-%d %H:%M:%S", name: str = "pos_test") -> Path:
+def write_mapping(
+    folder: Path, *, encoding: str = "utf-8", fmt: str = "%Y-%m-%d %H:%M:%S", name: str = "pos_test"
+) -> Path:
     path = folder / f"{name}.toml"
     path.write_text(MAPPING.format(encoding=encoding, fmt=fmt), encoding="utf-8")
     return path
@@ -86,14 +87,27 @@ def lake(newretail_home: Path) -> Lake:
     """A lake that knows two stores, three products and one member."""
     lake = Lake.from_settings()
     with lake.begin(source="master_data", files=[SourceFile("master.csv", "m" * 64, 1)]) as tx:
-        tx.upsert("stores", pa.table({
-            "store_id": ["S001", "S002"], "name": ["鼓楼店", "新街口店"],
-            "store_type": ["community", "flagship"], "_line": [2, 3]}))
-        tx.upsert("products", pa.table({
-            "sku_id": ["P1", "P2", "P3"], "name": ["牛奶", "面包", "苹果"], "_line": [2, 3, 4]}))
+        tx.upsert(
+            "stores",
+            pa.table(
+                {
+                    "store_id": ["S001", "S002"],
+                    "name": ["鼓楼店", "新街口店"],
+                    "store_type": ["community", "flagship"],
+                    "_line": [2, 3],
+                }
+            ),
+        )
+        tx.upsert(
+            "products",
+            pa.table(
+                {"sku_id": ["P1", "P2", "P3"], "name": ["牛奶", "面包", "苹果"], "_line": [2, 3, 4]}
+            ),
+        )
         tx.upsert("members", pa.table({"member_id": ["M1"], "_line": [2]}))
-        tx.commit(period=None, rows_read=6, rows_loaded=6, rows_quarantined=0,
-                  quarantine_reasons={})
+        tx.commit(
+            period=None, rows_read=6, rows_loaded=6, rows_quarantined=0, quarantine_reasons={}
+        )
     return lake
 
 
@@ -121,17 +135,25 @@ GOOD = [
 ]
 
 
-def test_a_good_file_loads_every_row_into_every_table(lake: Lake, mapping: Path,
-                                                      tmp_path: Path) -> None:
+def test_a_good_file_loads_every_row_into_every_table(
+    lake: Lake, mapping: Path, tmp_path: Path
+) -> None:
     report = load(write_csv(tmp_path / "pos-S001-0618.csv", GOOD))
 
     file = report.files[0]
-    assert (file.status, file.rows_read, file.rows_loaded, file.rows_quarantined) == \
-        ("loaded", 3, 3, 0)
+    assert (file.status, file.rows_read, file.rows_loaded, file.rows_quarantined) == (
+        "loaded",
+        3,
+        3,
+        0,
+    )
     assert report.exit_code == 0
     lines = sorted(rows_of("order_lines"), key=lambda r: (r["order_id"], r["line_no"]))
-    assert [(r["order_id"], r["line_no"], r["net_amount"]) for r in lines] == \
-        [("A1", 1, 1300), ("A1", 2, 800), ("A2", 1, 600)]
+    assert [(r["order_id"], r["line_no"], r["net_amount"]) for r in lines] == [
+        ("A1", 1, 1300),
+        ("A1", 2, 800),
+        ("A2", 1, 600),
+    ]
     assert lines[0]["_load_id"] == file.load_id and lines[0]["_line"] == 2
     orders = {r["order_id"]: r for r in rows_of("orders")}
     assert set(orders) == {"A1", "A2"}
@@ -158,8 +180,10 @@ def test_a_corrected_file_replaces_its_store_and_day_and_never_double_counts(
     lake: Lake, mapping: Path, tmp_path: Path
 ) -> None:
     other_store = ["B1,1,2024-06-18 10:00:00,S002,,P1,1,6.50,6.50,否"]
-    load(write_csv(tmp_path / "pos-S001.csv", GOOD), write_csv(tmp_path / "pos-S002.csv",
-                                                              other_store))
+    load(
+        write_csv(tmp_path / "pos-S001.csv", GOOD),
+        write_csv(tmp_path / "pos-S002.csv", other_store),
+    )
     corrected = [GOOD[0], "A2,1,2024-06-18 23:50:00,S001,,P3,2,2.00,4.00,否"]
 
     report = load(write_csv(tmp_path / "pos-S001-fixed.csv", corrected))
@@ -167,8 +191,9 @@ def test_a_corrected_file_replaces_its_store_and_day_and_never_double_counts(
     assert report.files[0].status == "loaded"
     assert report.files[0].rows_quarantined == 0  # a correction is not a duplicate
     assert report.files[0].replaced == {"order_lines": 3, "orders": 2}
-    lines = {(r["store_id"], r["order_id"], r["line_no"]): r["quantity"]
-             for r in rows_of("order_lines")}
+    lines = {
+        (r["store_id"], r["order_id"], r["line_no"]): r["quantity"] for r in rows_of("order_lines")
+    }
     assert lines == {("S001", "A1", 1): 2, ("S001", "A2", 1): 2, ("S002", "B1", 1): 1}
     assert sorted(r["order_id"] for r in rows_of("orders")) == ["A1", "A2", "B1"]
 
@@ -177,28 +202,31 @@ def test_bad_rows_are_quarantined_with_line_and_field_and_good_rows_load(
     lake: Lake, mapping: Path, tmp_path: Path
 ) -> None:
     rows = [
-        GOOD[0],                                                # line 2: good
-        "A3,1,2024-13-45 09:00:00,S001,,P1,1,6.50,6.50,否",    # 3: unparseable date
+        GOOD[0],  # line 2: good
+        "A3,1,2024-13-45 09:00:00,S001,,P1,1,6.50,6.50,否",  # 3: unparseable date
         "A4,1,2024-06-18 09:00:00,S001,,P1,two,6.50,6.50,否",  # 4: unparseable number
         "A5,1,2024-06-18 09:00:00,S001,,P1,-1,6.50,-6.50,否",  # 5: negative, not a return
         "A6,1,2024-06-18 09:00:00,S001,,P1,-1,6.50,-6.50,是",  # 6: a return: allowed
-        "A7,1,2024-06-18 09:00:00,S999,,P1,1,6.50,6.50,否",    # 7: unknown store
+        "A7,1,2024-06-18 09:00:00,S999,,P1,1,6.50,6.50,否",  # 7: unknown store
         "A8,1,2024-06-18 09:00:00,S001,,P404,1,6.50,6.50,否",  # 8: unknown SKU
-        GOOD[0],                                                # 9: the same line twice
+        GOOD[0],  # 9: the same line twice
     ]
     report = load(write_csv(tmp_path / "pos.csv", rows))
 
     file = report.files[0]
     assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (8, 2, 6)
-    problems = {(p["line"], p["column"], p["reason"])
-                for p in describe(get_settings().quarantine_dir, str(file.load_id))}
+    problems = {
+        (p["line"], p["column"], p["reason"])
+        for p in describe(get_settings().quarantine_dir, str(file.load_id))
+    }
     assert (3, "ordered_at", "ingest.reason.bad_timestamp") in problems
     assert (4, "quantity", "ingest.reason.bad_number") in problems
     assert (5, "quantity", "ingest.reason.negative_without_return") in problems
     assert (7, "store_id", "ingest.reason.unknown_reference") in problems
     assert (8, "sku_id", "ingest.reason.unknown_reference") in problems
-    assert any(line == 9 and reason == "ingest.reason.duplicate_in_file"
-               for line, _, reason in problems)
+    assert any(
+        line == 9 and reason == "ingest.reason.duplicate_in_file" for line, _, reason in problems
+    )
     assert not any(line in (2, 6) for line, _, _ in problems)
     assert sorted(r["order_id"] for r in rows_of("order_lines")) == ["A1", "A6"]
     # a rejected row is rejected from every table: no order header without its line
@@ -250,8 +278,10 @@ def test_a_missing_column_rejects_the_file_naming_column_and_mapping(
     lake: Lake, mapping: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "pos.csv"
-    path.write_text(HEADER.replace(",实收金额", "") + "\nA1,1,2024-06-18 09:15:00,S001,M1,P1,2,"
-                    "6.50,否\n", encoding="utf-8")
+    path.write_text(
+        HEADER.replace(",实收金额", "") + "\nA1,1,2024-06-18 09:15:00,S001,M1,P1,2,6.50,否\n",
+        encoding="utf-8",
+    )
 
     report = load(path)
 
@@ -295,7 +325,8 @@ def test_a_workbook_with_several_sheets_needs_the_sheet_named(
     folder = newretail_home / "mappings"
     folder.mkdir(parents=True)
     text = MAPPING.format(encoding="auto", fmt="%Y-%m-%d %H:%M:%S").replace(
-        'format = "csv"', 'format = "excel"')
+        'format = "csv"', 'format = "excel"'
+    )
     (folder / "pos_test.toml").write_text(text, encoding="utf-8")
     book = openpyxl.Workbook()
     book.active.title = "说明"
@@ -400,7 +431,9 @@ def test_user_errors_print_one_line_and_no_traceback(
     folder.mkdir(parents=True)
     (folder / "typo.toml").write_text(
         '[source]\nname = "typo"\n\n[[tables]]\ntable = "orders"\n[tables.colums]\n'
-        'order_id = "单号"\n', encoding="utf-8")
+        'order_id = "单号"\n',
+        encoding="utf-8",
+    )
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
 
