@@ -45,7 +45,8 @@ class KeyIndex:
         if not known:
             return within
         before = np.fromiter((h in known for h in hashes.tolist()), dtype=bool, count=hashes.size)
-        return np.logical_or(within, before)
+        repeated: np.ndarray = within | before
+        return repeated
 
     def add(self, hashes: np.ndarray) -> None:
         self._known.update(hashes.tolist())
