@@ -72,7 +72,7 @@ def show_report(report: LoadReport, *, json_out: bool) -> None:
     if reasons:
         print_table(
             [
-                {"reason": t(k, detail="…", column="…", value="…"), "key": k, "rows": n}
+                {"reason": t(f"label.{k}"), "key": k, "rows": n}
                 for k, n in sorted(reasons.items(), key=lambda kv: -kv[1])
             ],
             [

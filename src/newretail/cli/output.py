@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from newretail.core.errors import NewretailError
 from newretail.core.i18n import translate
+from newretail.core.settings import get_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,6 +81,10 @@ def print_table(
 def _cell(value: object) -> str:
     if value is None:
         return "—"
+    if isinstance(value, datetime):
+        # instants are stored in UTC; people read them in the chain's time zone
+        local = value.astimezone(ZoneInfo(get_settings().timezone)) if value.tzinfo else value
+        return local.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
         return translate("cli.yes") if value else translate("cli.no")
     if isinstance(value, int):
