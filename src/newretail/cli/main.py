@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from newretail.cli import ingest, schema, status
+from newretail.cli import ingest, schema, simulate, status
 from newretail.core.i18n import translate as t
 from newretail.core.settings import configure
 
@@ -46,6 +46,7 @@ def build_app() -> typer.Typer:
         if changes:
             configure(**changes)
 
+    simulate.build(app)
     ingest.build_load(app)
     status.build_status(app)
     for name, build in GROUPS.items():

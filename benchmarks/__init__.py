@@ -1,0 +1,1 @@
+"""Benchmarks of newretail: run as modules (``python -m benchmarks.<name>``), not as tests."""
