@@ -166,6 +166,28 @@ def _finite(numbers: npt.NDArray[np.float64], *, present: Mask) -> Converted:
 
 
 def _parse_messy_numbers(text: pa.Array) -> Converted:
+    # a column the direct cast refused is mostly plain numbers still (one "N/A" or "¥12" is
+    # enough): those are cast as they are, only the others go through the clean-up, which
+    # leaves a plain number unchanged anyway
+    plain = to_mask(pc.match_substring_regex(text, _NUMBER))
+    numbers = np.full(len(text), np.nan)
+    ok, blank = plain.copy(), np.zeros(len(text), dtype=bool)
+    if plain.any():
+        numbers[plain] = np.asarray(
+            pc.cast(text.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )
+    rest = np.flatnonzero(~plain)
+    if rest.size:
+        numbers[rest], ok[rest], blank[rest] = _clean_numbers(text.take(pa.array(rest)))
+    present = _present(text) & ~blank
+    bad = present & ~ok
+    result = _finite(np.where(bad, np.nan, numbers), present=present & ok)
+    return Converted(result.values, _failures((BAD_NUMBER, bad), *result.failures))
+
+
+def _clean_numbers(text: pa.Array) -> tuple[npt.NDArray[np.float64], Mask, Mask]:
+    """Messy number texts read: (values, which were numbers, which were blank)."""
     cleaned = pc.utf8_trim_whitespace(pc.utf8_normalize(text, "NFKC"))
     cleaned = pc.replace_substring(cleaned, "\u2212", "-")
     blank = to_mask(pc.equal(cleaned, ""))
@@ -185,10 +207,7 @@ def _parse_messy_numbers(text: pa.Array) -> Converted:
     )
     numbers = np.where(negative, -numbers, numbers)
     numbers = np.where(percent, numbers / 100.0, numbers)
-    present = _present(text) & ~blank
-    bad = present & ~ok
-    result = _finite(np.where(bad, np.nan, numbers), present=present & ok)
-    return Converted(result.values, _failures((BAD_NUMBER, bad), *result.failures))
+    return numbers, ok, blank
 
 
 def parse_floats(values: pa.Array, *, scale: float | None = None) -> Converted:
@@ -307,7 +326,9 @@ class _Clock:
 def _split_fraction(text: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
     """Text without fractional seconds (strptime has no ``%f``) and the fractions in µs."""
     pattern = r"(\d:\d\d)[.,](\d{1,9})"
-    if not pc.any(pc.match_substring_regex(text, pattern)).as_py():
+    # a plain substring search first: most clock texts have neither separator
+    marked = pc.or_(pc.match_substring(text, "."), pc.match_substring(text, ","))
+    if not pc.any(marked).as_py() or not pc.any(pc.match_substring_regex(text, pattern)).as_py():
         return text, np.zeros(len(text), dtype=np.int64)
     digits = pc.struct_field(pc.extract_regex(text, r"\d:\d\d[.,](?P<f>\d{1,9})"), [0])
     padded = pc.utf8_slice_codeunits(pc.utf8_rpad(digits, width=6, padding="0"), 0, 6)
@@ -338,7 +359,7 @@ def _parse_clock(text: pa.Array, formats: Sequence[str]) -> _Clock:
     for fmt in formats or DEFAULT_FORMATS:
         if pending.size == 0:
             break
-        subset = text.take(pa.array(pending))
+        subset = text if pending.size == size else text.take(pa.array(pending))
         parsed = pc.strptime(subset, format=fmt, unit="us", error_is_null=True)
         hit = _present(parsed)
         if "%z" not in fmt and hit.any():
@@ -367,7 +388,14 @@ def _round_trips(text: pa.Array, parsed: pa.Array, fmt: str) -> Mask:
         chosen = pa.array(suspects)
         # at second resolution, as %S of a µs timestamp would print the fraction
         again = pc.strftime(pc.cast(parsed.take(chosen), pa.timestamp("s")), format=fmt)
-        ok[suspects] = to_mask(pc.equal(_unpadded(again), _unpadded(text.take(chosen))))
+        written = text.take(chosen)
+        # the same text needs no unpadding to compare (the regular expressions cost)
+        same = to_mask(pc.equal(again, written))
+        ok[suspects] = same
+        if not same.all():
+            other = pa.array(~same)
+            differs = pc.equal(_unpadded(again.filter(other)), _unpadded(written.filter(other)))
+            ok[suspects[~same]] = to_mask(differs)
     return ok
 
 
@@ -435,9 +463,13 @@ def parse_dates(
         )
     text = clean_text(values)
     clock = _parse_clock(text, formats)
-    if not clock.ok[_present(text)].all():
+    offset = r"(\d:\d\d)\s*(Z|[+-]\d\d:?\d\d)$"
+    if (
+        not clock.ok[_present(text)].all()
+        and pc.any(pc.match_substring_regex(text, offset)).as_py()
+    ):
         # an offset does not change the date as written: read the rest again without it
-        text = pc.replace_substring_regex(text, r"(\d:\d\d)\s*(Z|[+-]\d\d:?\d\d)$", r"\1")
+        text = pc.replace_substring_regex(text, offset, r"\1")
         clock = _parse_clock(text, formats)
     days = np.floor_divide(clock.micros, _MICROS_PER_DAY).astype(np.int32)
     dates = pa.array(days, type=pa.int32(), mask=~clock.ok).cast(pa.date32())

@@ -70,11 +70,22 @@ class _Val:
     column: str | None = None  # the untouched source column this value is
 
 
+#: Source columns by their name in the chunk, as expressions read them (:meth:`Expr.evaluate`).
+Columns = Callable[[str], pa.Array]
+
+
 class _Context:
     def __init__(
-        self, chunk: pa.Table, *, lines: npt.NDArray[np.int64], file_name: str, text: str
+        self,
+        chunk: pa.Table,
+        *,
+        lines: npt.NDArray[np.int64],
+        file_name: str,
+        text: str,
+        columns: Columns | None = None,
     ) -> None:
         self.chunk, self.lines, self.file_name, self.text = chunk, lines, file_name, text
+        self.columns = columns
         self.size = chunk.num_rows
         self.issues: list[ExprIssue] = []
         self._names = {name.strip(): name for name in chunk.column_names}
@@ -94,6 +105,8 @@ class _Context:
                 columns=f"'{name}'",
                 mapping=self.text,
             )
+        if self.columns is not None:
+            return _Val(self.columns(actual), column=name)
         values = self.chunk.column(actual).combine_chunks()
         if pa.types.is_dictionary(values.type):
             values = values.dictionary_decode()
@@ -127,10 +140,21 @@ class Expr:
     _node: Node = field(repr=False, compare=False)
 
     def evaluate(
-        self, chunk: pa.Table, *, lines: npt.NDArray[np.int64], file_name: str
+        self,
+        chunk: pa.Table,
+        *,
+        lines: npt.NDArray[np.int64],
+        file_name: str,
+        columns: Columns | None = None,
     ) -> ExprResult:
-        """The value on each row of ``chunk`` (source columns by name; ``_line`` from ``lines``)."""
-        ctx = _Context(chunk, lines=lines, file_name=file_name, text=self.text)
+        """The value on each row of ``chunk`` (source columns by name; ``_line`` from ``lines``).
+
+        ``columns``, when given, returns a column of ``chunk`` (by its name in ``chunk``) as
+        the expression reads it: one array, dictionaries decoded, text trimmed with empty
+        text as missing. Callers evaluating several expressions on one chunk pass it to
+        prepare each column once.
+        """
+        ctx = _Context(chunk, lines=lines, file_name=file_name, text=self.text, columns=columns)
         value = self._node(ctx)
         return ExprResult(_materialise(value, ctx.size), tuple(ctx.issues))
 

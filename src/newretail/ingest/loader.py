@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,8 +27,8 @@ from newretail.ingest.checks import KeyIndex, References, hash_rows, lake_confli
 from newretail.ingest.checks import reference_columns as _refs
 from newretail.ingest.mapping import Mapping, TableMapping, check_header, load_mapping
 from newretail.ingest.quarantine import Problem, QuarantineWriter
-from newretail.ingest.readers import RawChunk, file_sha256, read_file, read_header
-from newretail.ingest.transform import TableBatch, transform
+from newretail.ingest.readers import Prefetch, RawChunk, file_sha256, read_file, read_header
+from newretail.ingest.transform import LINE, TableBatch, transform
 from newretail.lake import Lake, LoadTransaction, Snapshot, SourceFile
 from newretail.lake.manifest import LoadKind
 from newretail.schema import TABLES
@@ -54,6 +55,9 @@ class FileReport:
     replaced: dict[str, int] = field(default_factory=dict)
     error: NewretailError | None = None
     seconds: float = 0.0
+    #: seconds per stage: ``read``, ``transform``, ``checks`` (references and duplicates),
+    #: ``quarantine`` and ``lake`` (staging and committing the rows)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,10 +111,11 @@ def load_file(
 ) -> FileReport:
     """Load one file as one atomic load; file-level problems give a ``rejected`` report."""
     started = time.perf_counter()
+    name = display_name(path)
     try:
         digest = file_sha256(path)
         if lake.find_load(source=mapping.source.name, sha256=digest) is not None:
-            return FileReport(file=path.name, status="unchanged", sha256=digest)
+            return FileReport(file=name, status="unchanged", sha256=digest)
         src = mapping.source
         chosen_sheet = sheet if sheet is not None else src.sheet
         header = read_header(
@@ -122,12 +127,12 @@ def load_file(
             sheet=chosen_sheet,
             null_values=tuple(src.null_values),
         )
-        check_header(mapping, header, file_name=path.name)
-        source_file = SourceFile(name=path.name, sha256=digest, size_bytes=path.stat().st_size)
+        check_header(mapping, header, file_name=name)
+        source_file = SourceFile(name=name, sha256=digest, size_bytes=path.stat().st_size)
         with lake.begin(source=mapping.source.name, files=[source_file]) as tx:
-            run = _FileLoad(mapping, lake, tx, settings=settings, file_name=path.name)
+            run = _FileLoad(mapping, lake, tx, settings=settings, file_name=name)
             try:
-                chunks = read_file(
+                reader = read_file(
                     path,
                     format=src.format,
                     encoding=src.encoding,
@@ -137,20 +142,29 @@ def load_file(
                     null_values=tuple(src.null_values),
                     chunk_rows=CHUNK_ROWS,
                 )
-                for chunk in chunks:
-                    run.process(chunk)
-                    if on_progress:
-                        on_progress(path.name, chunk.table.num_rows + len(chunk.issues))
+                # the next chunk is read while this one is checked
+                with Prefetch(reader) as chunks:
+                    for chunk in run.timed(chunks):
+                        run.process(chunk)
+                        if on_progress:
+                            on_progress(name, chunk.table.num_rows + len(chunk.issues))
                 report = run.finish()
             except BaseException:
                 run.quarantine.discard()
                 raise
     except NewretailError as exc:
         return FileReport(
-            file=path.name, status="rejected", error=exc, seconds=time.perf_counter() - started
+            file=name, status="rejected", error=exc, seconds=time.perf_counter() - started
         )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def display_name(path: Path) -> str:
+    """How a file is named in reports and the quarantine: its folder and name, since exports
+    of different stores often share a file name (``S001/2024-06.csv``)."""
+    parent = path.parent.name
+    return f"{parent}/{path.name}" if parent else path.name
 
 
 class _FileLoad:
@@ -185,11 +199,60 @@ class _FileLoad:
         self.rows_loaded = 0
         self.rows_skipped = 0
         self.dates: list[tuple[date, date]] = []
+        self.stages: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as part of stage ``name``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - started
+
+    def timed(self, chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:
+        """``chunks``, the time spent reading each one counted as the ``read`` stage."""
+        while True:
+            with self.stage("read"):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
     # -- one chunk -------------------------------------------------------------------------
 
     def process(self, chunk: RawChunk) -> None:
+        """Map and check one chunk; stage its good rows, quarantine the others."""
         self.rows_read += chunk.table.num_rows + len(chunk.issues)
+        with self.stage("quarantine"):
+            self._add_issues(chunk)
+        with self.stage("transform"):
+            batches = transform(
+                self.mapping, chunk.table, lines=chunk.lines, file_name=self.file_name
+            )
+        with self.stage("checks"):
+            state = _ChunkState(chunk.lines)
+            problems = [state.mark(b.errors.to_table()) for b in batches]
+            entries = [_Entry.of(b, state, self._checked_columns(b.mapping)) for b in batches]
+            touched = state.bad.copy()
+            for entry in entries:
+                touched[entry.positions] = True
+            problems += self._reference_problems(entries, state)
+            checked, found = self._duplicate_problems(chunk, entries, state)
+            problems += found
+            settled = [(entry, *entry.settled(state)) for entry in checked]
+            for entry, _, hashes in settled:
+                self.seen[id(entry.mapping)].add(hashes)
+        with self.stage("quarantine"):
+            self._quarantine(chunk, problems)
+        with self.stage("lake"):
+            for entry, rows, _ in settled:
+                self._write(rows, entry.mapping)
+        self.rows_loaded += int((touched & ~state.bad).sum())
+        self.rows_skipped += int((~touched).sum())
+
+    def _add_issues(self, chunk: RawChunk) -> None:
+        """Quarantine the rows the reader could not read."""
         self.quarantine.add_problems(
             Problem(
                 file=self.file_name,
@@ -200,37 +263,42 @@ class _FileLoad:
             )
             for i in chunk.issues
         )
-        batches = transform(self.mapping, chunk.table, lines=chunk.lines, file_name=self.file_name)
-        state = _ChunkState(chunk.lines)
-        problems = [b.errors.to_table() for b in batches]
-        for found in problems:
-            state.mark(found)
-        touched = state.bad.copy()
-        for batch in batches:
-            touched[state.positions(batch.rows)] = True
-        for batch in sorted(batches, key=lambda b: b.mapping.table.kind != "dimension"):
-            self._collect_scope(batch)
-            problems.append(state.mark(self._check_references(batch, state.good(batch.rows))))
+
+    def _reference_problems(self, entries: list[_Entry], state: _ChunkState) -> list[pa.Table]:
+        """Reference problems, entry by entry (dimensions first: they make keys known)."""
+        problems = []
+        for entry in sorted(entries, key=lambda e: e.mapping.table.kind != "dimension"):
+            self._collect_scope(entry.batch)
+            _, rows = entry.alive(state)
+            problems.append(state.mark(self._check_references(entry.batch, rows)))
+        return problems
+
+    def _duplicate_problems(
+        self, chunk: RawChunk, entries: list[_Entry], state: _ChunkState
+    ) -> tuple[list[_Entry], list[pa.Table]]:
+        """The entries in the order they were checked for duplicates, and the problems."""
         # entries that may reject rows as duplicates run first; quiet ``distinct`` entries
         # (an order's header taken from its lines) then keep the first row that survived
-        checked = sorted(batches, key=lambda b: b.mapping.distinct)
-        hashes: dict[int, tuple[pa.Table, np.ndarray]] = {}
-        raw = _raw_hashes(chunk, batches)
-        for batch in checked:
-            rows = state.good(batch.rows)
-            found, written = self._check_duplicates(
-                batch.mapping, rows, raw=None if raw is None else raw[state.positions(rows)]
+        checked = sorted(entries, key=lambda e: e.mapping.distinct)
+        raw = _raw_hashes(chunk, [e.batch for e in entries])
+        problems = []
+        for entry in checked:
+            alive, rows = entry.alive(state)
+            found, keep, hashes = self._check_duplicates(
+                entry.mapping, rows, raw=None if raw is None else raw[entry.positions[alive]]
             )
             problems.append(state.mark(found))
-            hashes[id(batch)] = written
-        self._quarantine(chunk, problems)
-        for batch in checked:
-            rows, hashed = hashes[id(batch)]
-            keep = ~state.bad[state.positions(rows)]
-            self._write(rows.filter(pa.array(keep)) if not keep.all() else rows, batch.mapping)
-            self.seen[id(batch.mapping)].add(hashed[keep])
-        self.rows_loaded += int((touched & ~state.bad).sum())
-        self.rows_skipped += int((~touched).sum())
+            entry.candidates, entry.hashes = np.flatnonzero(alive)[keep], hashes[keep]
+        return checked, problems
+
+    def _checked_columns(self, entry: TableMapping) -> set[str]:
+        """The columns of ``entry``'s rows that the reference and duplicate checks read."""
+        table = entry.table
+        names = {LINE, *table.key, *self.mapping.source.replace_scope}
+        names.update(column for column, _ in _refs(table))
+        if table.partition:
+            names.add(table.partition)
+        return names
 
     def _check_references(self, batch: TableBatch, rows: pa.Table) -> pa.Table:
         entry, table = batch.mapping, batch.mapping.table
@@ -269,8 +337,8 @@ class _FileLoad:
 
     def _check_duplicates(
         self, entry: TableMapping, rows: pa.Table, *, raw: np.ndarray | None
-    ) -> tuple[pa.Table, tuple[pa.Table, np.ndarray]]:
-        """Problems for duplicated rows, and the rows to write with their key hashes.
+    ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+        """Problems for duplicated rows, which of ``rows`` to write, and their hashes.
 
         A ``distinct`` entry keeps the first row of each key quietly (the others are left
         out of the rows to write); any other entry reports repeats as duplicates. With
@@ -278,11 +346,11 @@ class _FileLoad:
         the hashes of the source rows behind ``rows``).
         """
         key = list(entry.table.key)
-        hashes = raw if entry.dedupe == "row" and raw is not None else hash_rows(rows, key)
+        by_row = entry.dedupe == "row" and raw is not None
+        hashes = raw if by_row and raw is not None else hash_rows(rows, key)
         repeats = self.seen[id(entry)].repeats(hashes)
         if entry.distinct:
-            keep = ~repeats
-            return _concat([]), (rows.filter(pa.array(keep)), hashes[keep])
+            return _concat([]), ~repeats, hashes
         found = [
             _problem_table(
                 rows,
@@ -304,6 +372,7 @@ class _FileLoad:
                     scope=scope,
                     source=self.mapping.source.name if self.corrects else "",
                     sources_by_load=self.sources_by_load,
+                    hashes=None if by_row else hashes,
                 )
                 & ~repeats
             )
@@ -316,7 +385,7 @@ class _FileLoad:
                     reason="ingest.reason.duplicate_in_lake",
                 )
             )
-        return _concat(found), (rows, hashes)
+        return _concat(found), np.ones(rows.num_rows, dtype=bool), hashes
 
     def _collect_scope(self, batch: TableBatch) -> None:
         table = batch.mapping.table
@@ -364,19 +433,22 @@ class _FileLoad:
         for table, parts in self.scopes.items() if self.corrects else ():
             scope = pa.concat_tables(parts)
             self.tx.replace(table, scope.group_by(scope.column_names).aggregate([]))
-        self.quarantine.write()
+        with self.stage("quarantine"):
+            self.quarantine.write()
+            quarantined, reasons = self.quarantine.rows, self.quarantine.reasons()
         period: tuple[date, date] | None = None
         if self.dates:
             period = (min(d[0] for d in self.dates), max(d[1] for d in self.dates))
-        record = self.tx.commit(
-            period=period,
-            rows_read=self.rows_read,
-            rows_loaded=self.rows_loaded,
-            rows_quarantined=self.quarantine.rows,
-            quarantine_reasons=self.quarantine.reasons(),
-            kind=kind,
-            note=note,
-        )
+        with self.stage("lake"):
+            record = self.tx.commit(
+                period=period,
+                rows_read=self.rows_read,
+                rows_loaded=self.rows_loaded,
+                rows_quarantined=quarantined,
+                quarantine_reasons=reasons,
+                kind=kind,
+                note=note,
+            )
         replaced = {t: s.rows_removed for t, s in record.tables.items() if s.rows_removed}
         return FileReport(
             file=self.file_name,
@@ -386,10 +458,11 @@ class _FileLoad:
             rows_read=self.rows_read,
             rows_loaded=self.rows_loaded,
             rows_skipped=self.rows_skipped,
-            rows_quarantined=self.quarantine.rows,
-            reasons=self.quarantine.reasons(),
+            rows_quarantined=quarantined,
+            reasons=reasons,
             tables=dict(self.written),
             replaced=replaced,
+            stages=dict(self.stages),
         )
 
 
@@ -425,12 +498,46 @@ class _ChunkState:
             self.bad[np.searchsorted(self.lines, lines)] = True
         return problems
 
-    def good(self, rows: pa.Table) -> pa.Table:
-        """``rows`` without the rejected ones."""
-        if rows.num_rows == 0 or not self.bad.any():
-            return rows
-        keep = ~self.bad[self.positions(rows)]
-        return rows if keep.all() else rows.filter(pa.array(keep))
+
+@dataclass
+class _Entry:
+    """One entry's rows of one chunk on their way through the checks.
+
+    The checks read a few columns (``narrow``); the wide rows are filtered once, when the
+    chunk is settled, instead of after every check.
+    """
+
+    batch: TableBatch
+    #: the chunk position of each row of ``batch.rows``
+    positions: np.ndarray
+    narrow: pa.Table
+    #: the rows (indexes into ``batch.rows``) that passed the duplicate check, and their hashes
+    candidates: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+
+    @classmethod
+    def of(cls, batch: TableBatch, state: _ChunkState, columns: set[str]) -> _Entry:
+        names = [name for name in batch.rows.column_names if name in columns]
+        return cls(batch, state.positions(batch.rows), batch.rows.select(names))
+
+    @property
+    def mapping(self) -> TableMapping:
+        return self.batch.mapping
+
+    def alive(self, state: _ChunkState) -> tuple[np.ndarray, pa.Table]:
+        """Which rows are not rejected yet, and the checked columns of those rows."""
+        alive = ~state.bad[self.positions]
+        return alive, self.narrow if alive.all() else self.narrow.filter(pa.array(alive))
+
+    def settled(self, state: _ChunkState) -> tuple[pa.Table, np.ndarray]:
+        """The rows to write once every check of the chunk has run, and their hashes."""
+        kept = ~state.bad[self.positions[self.candidates]]
+        rows = self.batch.rows
+        if kept.all() and self.candidates.size == rows.num_rows:
+            return rows, self.hashes
+        chosen = np.zeros(rows.num_rows, dtype=bool)
+        chosen[self.candidates[kept]] = True
+        return rows.filter(pa.array(chosen)), self.hashes[kept]
 
 
 PROBLEM_SCHEMA = pa.schema(

@@ -10,7 +10,9 @@ converted to its canonical type and checked against the schema. Rows with a prob
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -61,20 +63,81 @@ def transform(
     line_numbers = np.asarray(lines, dtype=np.int64)
     if len(line_numbers) != chunk.num_rows:
         raise ValueError(f"{len(line_numbers)} line numbers for {chunk.num_rows} rows")
+    sources = _Sources(chunk, file_name=file_name)
     return [
-        _Table(mapping, table, file_name=file_name).run(chunk, line_numbers)
+        _Table(mapping, table, file_name=file_name).run(sources, line_numbers)
         for table in mapping.tables
     ]
 
 
+class _Sources:
+    """The chunk's source columns as the tables read them, each prepared once for all tables.
+
+    A source column feeds several tables (the invoice number: orders, lines and returns),
+    and trimming text is a pass over every value: it is done once per chunk, then each
+    table takes its rows (:class:`_View`).
+    """
+
+    def __init__(self, chunk: pa.Table, *, file_name: str) -> None:
+        self.chunk, self.file_name = chunk, file_name
+        self._raw: dict[str, pa.Array] = {}
+        self._clean: dict[tuple[str, bool], pa.Array] = {}
+
+    def raw(self, name: str) -> pa.Array:
+        """The column as one array, dictionaries decoded."""
+        if name not in self._raw:
+            self._raw[name] = _source(self.chunk, name, file_name=self.file_name)
+        return self._raw[name]
+
+    def clean(self, name: str, *, strip: bool = True) -> pa.Array:
+        """The column with text trimmed (``strip``) and empty text missing."""
+        if (name, strip) not in self._clean:
+            raw = self.raw(name)
+            self._clean[(name, strip)] = clean_text(raw, strip=strip) if _is_text(raw) else raw
+        return self._clean[(name, strip)]
+
+
+class _View:
+    """The source columns of one table's rows (those its ``where`` kept)."""
+
+    def __init__(self, sources: _Sources, keep: Mask) -> None:
+        self.sources = sources
+        self.keep = None if keep.all() else pa.array(keep)
+        self._taken: dict[tuple[str, bool | None], pa.Array] = {}
+
+    def raw(self, name: str) -> pa.Array:
+        return self._rows((name, None), self.sources.raw(name))
+
+    def clean(self, name: str, *, strip: bool = True) -> pa.Array:
+        return self._rows((name, strip), self.sources.clean(name, strip=strip))
+
+    def chunk(self, names: list[str]) -> pa.Table:
+        """The table's rows of the chunk's columns ``names`` (as expressions read them)."""
+        chunk = self.sources.chunk
+        if not names:
+            return chunk.select([]) if self.keep is None else chunk.select([]).filter(self.keep)
+        return pa.Table.from_arrays([self.clean(name) for name in names], names=names)
+
+    def _rows(self, key: tuple[str, bool | None], values: pa.Array) -> pa.Array:
+        if self.keep is None:
+            return values
+        if key not in self._taken:
+            self._taken[key] = values.filter(self.keep)
+        return self._taken[key]
+
+
 @dataclass
 class _Column:
-    """One canonical column of the chunk: values, conversion problems and the raw text."""
+    """One canonical column of the chunk: values, conversion problems and the raw values.
+
+    ``raw`` is what the source gave (text for text files); it is turned into text only for
+    the rows a problem is reported for, since formatting numbers as text costs.
+    """
 
     values: pa.Array
     failed: Mask
     errors: list[RowErrors] = field(default_factory=list)
-    raw: pa.Array | None = None
+    raw: Callable[[], pa.Array] | None = None
 
 
 class _Table:
@@ -84,15 +147,14 @@ class _Table:
         self.positions: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.lines: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
 
-    def run(self, chunk: pa.Table, lines: npt.NDArray[np.int64]) -> TableBatch:
+    def run(self, sources: _Sources, lines: npt.NDArray[np.int64]) -> TableBatch:
         errors: list[RowErrors] = []
-        keep = self._where(chunk, lines, errors)
-        chunk = chunk.select(self._needed(chunk))
-        if not keep.all():
-            chunk = chunk.filter(pa.array(keep))
+        keep = self._where(sources, lines, errors)
+        view = _View(sources, keep)
+        chunk = view.chunk(self._needed(sources.chunk))
         self.positions = np.flatnonzero(keep).astype(np.int64)
         self.lines = lines[keep]
-        columns = self._columns(chunk)
+        columns = self._columns(view, chunk)
         for column in columns.values():
             errors.extend(column.errors)
         assembled = self._assemble(columns, chunk.num_rows)
@@ -108,12 +170,12 @@ class _Table:
         return TableBatch(self.table, final, RowErrors.concat(errors))
 
     def _where(
-        self, chunk: pa.Table, lines: npt.NDArray[np.int64], errors: list[RowErrors]
+        self, sources: _Sources, lines: npt.NDArray[np.int64], errors: list[RowErrors]
     ) -> Mask:
-        where = self.table.where
+        chunk, where = sources.chunk, self.table.where
         if where is None:
             return np.ones(chunk.num_rows, dtype=bool)
-        result = where.evaluate(chunk, lines=lines, file_name=self.file_name)
+        result = where.evaluate(chunk, lines=lines, file_name=self.file_name, columns=sources.clean)
         flags = convert.parse_booleans(result.values)
         refused = to_mask(pc.invert(flags.values))
         positions = np.arange(chunk.num_rows, dtype=np.int64)
@@ -136,18 +198,16 @@ class _Table:
         return ~refused
 
     def _needed(self, chunk: pa.Table) -> list[str]:
-        """The chunk columns the table's column specs read (others are not copied)."""
+        """The chunk columns the table's expressions read (others are not copied)."""
         wanted: set[str] = set()
         for spec in self.table.columns.values():
-            if spec.kind == "column" and spec.source is not None:
-                wanted.add(spec.source.strip())
-            elif spec.expr is not None:
+            if spec.expr is not None:
                 wanted.update(name.strip() for name in spec.expr.columns)
         return [name for name in chunk.column_names if name.strip() in wanted]
 
     # -- columns ---------------------------------------------------------------------------
 
-    def _columns(self, chunk: pa.Table) -> dict[str, _Column]:
+    def _columns(self, view: _View, chunk: pa.Table) -> dict[str, _Column]:
         specs = sorted(self.table.columns.values(), key=lambda s: s.kind == "from")
         columns: dict[str, _Column] = {}
         for spec in specs:
@@ -155,34 +215,40 @@ class _Table:
             if spec.kind == "from":
                 columns[spec.name] = self._local_date(spec, columns)
             else:
-                columns[spec.name] = self._column(spec, definition, chunk)
+                columns[spec.name] = self._column(spec, definition, view, chunk)
         return columns
 
-    def _column(self, spec: ColumnSpec, definition: Column, chunk: pa.Table) -> _Column:
+    def _column(
+        self, spec: ColumnSpec, definition: Column, view: _View, chunk: pa.Table
+    ) -> _Column:
         size = chunk.num_rows
         issues: list[tuple[str, Mask, str, pa.Array | None]] = []
+        raw: Callable[[], pa.Array]
         if spec.kind == "column":
-            raw = _source(chunk, str(spec.source), file_name=self.file_name)
-            values = clean_text(raw, strip=spec.strip) if _is_text(raw) else raw
+            name = _source_name(view.sources.chunk, str(spec.source))
+            values = view.clean(name, strip=spec.strip)
+            raw = partial(view.raw, name)
         elif spec.kind == "const":
-            raw = pa.repeat(pa.scalar(value_text(spec.const), pa.string()), size)
-            values = raw
+            values = pa.repeat(pa.scalar(value_text(spec.const), pa.string()), size)
+            raw = partial(_same, values)
         else:
             assert spec.expr is not None
-            result = spec.expr.evaluate(chunk, lines=self.lines, file_name=self.file_name)
+            result = spec.expr.evaluate(
+                chunk, lines=self.lines, file_name=self.file_name, columns=view.clean
+            )
             issues += [(i.reason, i.mask, i.source, i.values) for i in result.issues]
-            raw = result.values
-            values = clean_text(raw, strip=spec.strip) if _is_text(raw) else raw
+            values = result.values
+            raw = partial(_same, values)
+            values = clean_text(values, strip=spec.strip) if _is_text(values) else values
         values, unmapped = _recode(spec, values)
         converted = self._convert(spec, definition, values)
         issues.append((UNMAPPED_VALUE, unmapped, spec.label, None))
         issues += [(reason, mask, spec.label, None) for reason, mask in converted.failures]
-        raw_text = as_text(raw)
-        column = _Column(converted.values, np.zeros(size, dtype=bool), raw=raw_text)
+        column = _Column(converted.values, np.zeros(size, dtype=bool), raw=raw)
         for reason, mask, source, issue_values in issues:
             if not mask.any():
                 continue
-            shown = raw_text if issue_values is None else as_text(issue_values)
+            shown = raw() if issue_values is None else issue_values
             column.errors.append(
                 RowErrors.of(
                     rows=self.positions[mask],
@@ -191,7 +257,7 @@ class _Table:
                     column=spec.name,
                     source=source,
                     reason=reason,
-                    values=shown.filter(pa.array(mask)),
+                    values=as_text(shown.filter(pa.array(mask))),
                 )
             )
             column.failed |= mask
@@ -276,7 +342,7 @@ class _Table:
                 part = part.set_column(
                     part.schema.get_field_index("value"),
                     "value",
-                    column.raw.take(pa.array(rows[chosen])),
+                    as_text(column.raw().take(pa.array(rows[chosen]))),
                 )
             if spec is not None:
                 part = part.set_column(
@@ -292,6 +358,18 @@ class _Table:
 def _is_text(values: pa.Array) -> bool:
     kind = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _same(values: pa.Array) -> pa.Array:
+    return values
+
+
+def _source_name(chunk: pa.Table, name: str) -> str:
+    """The chunk's name for the source column ``name`` (header cells may carry spaces)."""
+    if name in chunk.column_names:
+        return name
+    stripped: dict[str, str] = {n.strip(): n for n in chunk.column_names}
+    return stripped.get(name.strip(), name)
 
 
 def _source(chunk: pa.Table, name: str, *, file_name: str) -> pa.Array:
@@ -345,5 +423,3 @@ def _recoded(spec: ColumnSpec, text: pa.Array) -> tuple[pa.Array, Mask]:
         result = pc.if_else(pa.array(hit), value_text(value), result)
         resolved |= hit
     return result, resolved
-
-

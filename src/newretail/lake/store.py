@@ -42,6 +42,7 @@ class Lake:
         self.root = Path(root).absolute()
         self._log = CommitLog(self.root)
         self._state = LogState()
+        self._snapshot: Snapshot | None = None
         self._guard = threading.Lock()
 
     @classmethod
@@ -51,7 +52,12 @@ class Lake:
 
     def snapshot(self) -> Snapshot:
         """The live files of every canonical table as of the latest committed load."""
-        return self._refresh().snapshot(self.root, TABLES)
+        state = self._refresh()
+        cached = self._snapshot
+        if cached is None or cached.version != state.version:
+            # tens of thousands of paths: built once per version, not once per call
+            cached = self._snapshot = state.snapshot(self.root, TABLES)
+        return cached
 
     def manifest(self) -> list[LoadRecord]:
         """Every committed load's record, oldest first."""

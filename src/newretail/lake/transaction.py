@@ -276,7 +276,7 @@ class LoadTransaction:
         relpaths = list(changes.live.get(table.name, {}))
         current = read_files([changes.path(p) for p in relpaths], stored_schema(table))
         merged = current
-        for rows, mode in calls:
+        for rows, mode in _same_mode_runs(calls):
             merged = merge_dimension(merged, rows, key=table.key, mode=mode)
         ours = pc.sum(pc.equal(merged.column(LOAD_ID_COLUMN), self.load_id)).as_py() or 0
         if not ours:
@@ -335,6 +335,22 @@ class LoadTransaction:
                 key="lake.transaction_closed",
                 load_id=self.load_id,
             )
+
+
+def _same_mode_runs(calls: list[tuple[pa.Table, MergeMode]]) -> list[tuple[pa.Table, MergeMode]]:
+    """Consecutive calls of one mode as one call with their rows in order.
+
+    :func:`merge_dimension` applies the rows of one call in order, as if merged one at a
+    time, so the result is the same; a load that adds keys chunk by chunk (unknown SKUs
+    created as they come) then costs one merge, not one per chunk.
+    """
+    runs: list[tuple[list[pa.Table], MergeMode]] = []
+    for rows, mode in calls:
+        if runs and runs[-1][1] == mode:
+            runs[-1][0].append(rows)
+        else:
+            runs.append(([rows], mode))
+    return [(pa.concat_tables(parts), mode) for parts, mode in runs]
 
 
 def _cast_scope(table: TableDef, scope: pa.Table) -> pa.Table:

@@ -17,6 +17,7 @@ from newretail.ingest.readers.model import (
     TRUNCATED,
     FileReader,
     Format,
+    Prefetch,
     RawChunk,
     RowIssue,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "TRUNCATED",
     "FileReader",
     "Format",
+    "Prefetch",
     "RawChunk",
     "RowIssue",
     "detect_format",

@@ -8,6 +8,8 @@ be read (they are not in the table). File-level problems raise :class:`InputFile
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +125,76 @@ class FileReader(Iterator[RawChunk]):
         self._stack.close()
 
     def __enter__(self) -> FileReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Prefetch(Iterator[RawChunk]):
+    """The chunks of ``chunks``, read ahead by a background thread (at most ``depth`` waiting).
+
+    Decompressing and parsing release the GIL for most of their time, so the next chunk is
+    read while the one before is checked. An error of the reader is raised where its chunk
+    would have come. Use it in a ``with`` block (or :meth:`close` it): that stops the thread
+    and closes the reader.
+    """
+
+    def __init__(self, chunks: FileReader, *, depth: int = 1) -> None:
+        self._chunks = chunks
+        self._queue: queue.Queue[tuple[RawChunk | None, BaseException | None]]
+        self._queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._read, name="ingest-read", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for chunk in self._chunks:
+                if not self._put((chunk, None)):
+                    return
+            self._put((None, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((None, exc))
+        finally:
+            self._chunks.close()
+
+    def _put(self, item: tuple[RawChunk | None, BaseException | None]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> RawChunk:
+        if self._done:
+            raise StopIteration
+        chunk, error = self._queue.get()
+        if chunk is None:
+            self._done = True
+            if error is not None:
+                raise error
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        """Stop reading ahead and close the reader."""
+        self._done = True
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> Prefetch:
         return self
 
     def __exit__(
