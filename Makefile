@@ -29,8 +29,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+## make bench: the performance benchmarks, each against its baseline (minutes; not tests)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.simulate --preset demo
+	$(BIN)/python -m benchmarks.members
 
 clean:
 	rm -rf $(VENV) newretail-data .pytest_cache .mypy_cache .ruff_cache
