@@ -103,8 +103,7 @@ def fsync_all(paths: Iterable[Path], *, directories: bool = False) -> None:
             sync(path)
         return
     with ThreadPoolExecutor(max_workers=min(16, len(todo))) as pool:
-        for _ in pool.map(sync, todo):
-            pass
+        list(pool.map(sync, todo))  # consumed so that a failed sync raises here
 
 
 def fsync_dir(path: Path) -> None:
