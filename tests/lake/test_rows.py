@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newretail.lake.layout import LINE_COLUMN, LOAD_ID_COLUMN, stored_schema
-from newretail.lake.rows import merge_dimension, rows_in_scope, split_by_partition
+from newretail.lake.rows import may_hold, merge_dimension, rows_in_scope, split_by_partition
 from newretail.lake.staging import AppendBuffer, Staging
 from newretail.schema import get_table
 
@@ -150,3 +150,17 @@ def test_many_days_and_flushes_still_write_every_row_once(tmp_path: Any) -> None
 
     assert sum(pq.read_metadata(f.staged).num_rows for f in files) == 15
     assert len({f.relpath for f in files}) == len(files)
+
+
+def test_a_file_whose_statistics_exclude_the_scope_is_skipped_unread(tmp_path: Any) -> None:
+    path = tmp_path / "part.parquet"
+    pq.write_table(pa.table({"store_id": ["S001", "S001"], "business_date": [DAY, DAY]}), path)
+
+    def scope(*stores: str) -> pa.Table:
+        return pa.table({"store_id": list(stores), "business_date": [DAY] * len(stores)})
+
+    assert may_hold(path, scope("S001"), skip="business_date")
+    assert not may_hold(path, scope("S002", "S003"), skip="business_date")
+    assert may_hold(path, scope("S002", "S001"), skip="business_date")
+    # a column the file does not have cannot exclude it
+    assert may_hold(path, pa.table({"channel_id": ["pos"]}))

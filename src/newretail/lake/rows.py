@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from newretail.core.errors import LakeError
 from newretail.lake.layout import LINE_COLUMN, LOAD_ID_COLUMN, stored_schema
@@ -116,6 +118,40 @@ def rows_in_scope(rows: pa.Table, scope: pa.Table) -> pa.ChunkedArray | pa.Array
     numbered = rows.select(names).append_column(_ROW, pa.array(np.arange(rows.num_rows)))
     matched = numbered.join(scope.group_by(names).aggregate([]), keys=names, join_type="inner")
     return pc.is_in(numbered.column(_ROW), value_set=matched.column(_ROW).combine_chunks())
+
+
+def may_hold(path: Path, scope: pa.Table, *, skip: str | None = None) -> bool:
+    """False when ``path``'s Parquet statistics show that no row can match ``scope``.
+
+    For each scope column (but ``skip``, e.g. the partition column already used to choose the
+    file) some row group's min/max must enclose one of the scope's values; a file whose
+    statistics are missing may hold anything. Reading a footer costs a fraction of reading the
+    file, and a store's own export never encloses another store's id.
+    """
+    metadata = pq.read_metadata(path)
+    names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+    for column in scope.column_names:
+        if column == skip or column not in names:
+            continue
+        index = names.index(column)
+        values = [v for v in pc.unique(scope.column(column)).to_pylist() if v is not None]
+        if not any(
+            _group_may_hold(metadata.row_group(g).column(index), values)
+            for g in range(metadata.num_row_groups)
+        ):
+            return False
+    return True
+
+
+def _group_may_hold(chunk: pq.ColumnChunkMetaData, values: list[object]) -> bool:
+    stats = chunk.statistics
+    if stats is None or not stats.has_min_max:
+        return True
+    low, high = stats.min, stats.max
+    try:
+        return any(low <= v <= high for v in values)
+    except TypeError:
+        return True  # statistics of a type the values do not compare with: read the file
 
 
 def merge_dimension(

@@ -39,7 +39,7 @@ from newretail.lake.manifest import (
     SourceFile,
     TableChange,
 )
-from newretail.lake.rows import MergeMode, conform, merge_dimension, rows_in_scope
+from newretail.lake.rows import MergeMode, conform, may_hold, merge_dimension, rows_in_scope
 from newretail.lake.staging import AppendBuffer, StagedFile, Staging
 from newretail.schema import TABLES, TableDef, get_table
 
@@ -256,7 +256,10 @@ class LoadTransaction:
             # a fact file only ever holds rows of the source whose load wrote it
             if table.kind == "fact" and origin not in ours and origin != self.load_id:
                 continue
-            rows = read_files([changes.path(relpath)], stored_schema(table))
+            path = changes.path(relpath)
+            if not may_hold(path, scope, skip=table.partition):
+                continue  # its statistics exclude every scope value: another store's file
+            rows = read_files([path], stored_schema(table))
             mask = pc.and_(
                 rows_in_scope(rows, scope), pc.is_in(rows.column(LOAD_ID_COLUMN), load_ids)
             )
