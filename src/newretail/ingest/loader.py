@@ -29,6 +29,7 @@ from newretail.ingest.mapping import Mapping, TableMapping, check_header, load_m
 from newretail.ingest.quarantine import Problem, QuarantineWriter
 from newretail.ingest.readers import Prefetch, RawChunk, file_sha256, read_file, read_header
 from newretail.ingest.transform import LINE, TableBatch, transform
+from newretail.ingest.validate import PROBLEM_FIELDS
 from newretail.lake import Lake, LoadTransaction, Snapshot, SourceFile
 from newretail.lake.manifest import LoadKind
 from newretail.schema import TABLES
@@ -540,17 +541,7 @@ class _Entry:
         return rows.filter(pa.array(chosen)), self.hashes[kept]
 
 
-PROBLEM_SCHEMA = pa.schema(
-    [
-        ("line", pa.int64()),
-        ("table", pa.string()),
-        ("column", pa.string()),
-        ("source", pa.string()),
-        ("reason", pa.string()),
-        ("value", pa.string()),
-        ("detail", pa.string()),
-    ]
-)
+PROBLEM_SCHEMA = pa.schema(PROBLEM_FIELDS)
 
 
 def _problem_table(

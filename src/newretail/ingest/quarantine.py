@@ -20,20 +20,11 @@ import pyarrow.parquet as pq
 from newretail.core.errors import NotFound
 from newretail.core.i18n import translate
 from newretail.core.settings import get_settings
+from newretail.ingest.validate import PROBLEM_FIELDS
 from newretail.schema import TABLES
 
 QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("file", pa.string()),
-        pa.field("line", pa.int64()),
-        pa.field("table", pa.string()),
-        pa.field("column", pa.string()),
-        pa.field("source", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("value", pa.string()),
-        pa.field("detail", pa.string()),
-        pa.field("raw", pa.string()),
-    ]
+    [pa.field("file", pa.string()), *PROBLEM_FIELDS, pa.field("raw", pa.string())]
 )
 ROWS_FILE = "rows.parquet"
 

@@ -31,18 +31,18 @@ DATE_OUT_OF_RANGE = "ingest.reason.date_out_of_range"
 RECENT = (dt.date(1990, 1, 1), dt.date(2100, 12, 31))
 HISTORIC = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
 
-ROW_ERROR_SCHEMA = pa.schema(
-    [
-        pa.field("row", pa.int64()),
-        pa.field("line", pa.int64()),
-        pa.field("table", pa.string()),
-        pa.field("column", pa.string()),
-        pa.field("source", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("value", pa.string()),
-        pa.field("detail", pa.string()),
-    ]
+#: What is recorded about one problem in one row: where, which column, why, and the value.
+#: Row errors, the loader's checks and the quarantine all build on these fields.
+PROBLEM_FIELDS = (
+    pa.field("line", pa.int64()),
+    pa.field("table", pa.string()),
+    pa.field("column", pa.string()),
+    pa.field("source", pa.string()),
+    pa.field("reason", pa.string()),
+    pa.field("value", pa.string()),
+    pa.field("detail", pa.string()),
 )
+ROW_ERROR_SCHEMA = pa.schema([pa.field("row", pa.int64()), *PROBLEM_FIELDS])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 from newretail.core.errors import NewretailError
 
 
@@ -13,3 +16,26 @@ class MetricsError(NewretailError):
     """
 
     key = "metrics.bad_request"
+
+
+def check_request(
+    by: Sequence[str], start: date, end: date, *, metric: str, supported: Sequence[str]
+) -> tuple[str, ...]:
+    """The slicing dimensions without repeats, after checking them and the window."""
+    for name in by:
+        if name not in supported:
+            raise MetricsError(
+                f"{metric} cannot be split by {name!r}",
+                key="metrics.unsupported_dimension",
+                metric=metric,
+                dimension=name,
+                supported=", ".join(supported),
+            )
+    if start > end:
+        raise MetricsError(
+            f"the window {start}..{end} is empty",
+            key="metrics.empty_window",
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
+    return tuple(dict.fromkeys(by))

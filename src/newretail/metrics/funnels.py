@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from newretail.core.i18n import translate
-from newretail.metrics.errors import MetricsError
+from newretail.metrics.errors import check_request
 from newretail.metrics.model import CHANNEL
 
 #: The funnel's steps in order: ``session`` is any first event, the others are event types.
@@ -35,23 +35,7 @@ def step_label(step: str, lang: str | None = None) -> str:
 
 
 def _check(by: Sequence[str], start: date, end: date) -> tuple[str, ...]:
-    for name in by:
-        if name not in FUNNEL_DIMENSIONS:
-            raise MetricsError(
-                f"funnels cannot be split by {name!r}",
-                key="metrics.unsupported_dimension",
-                metric="funnel",
-                dimension=name,
-                supported=", ".join(FUNNEL_DIMENSIONS),
-            )
-    if start > end:
-        raise MetricsError(
-            f"the window {start}..{end} is empty",
-            key="metrics.empty_window",
-            start=start.isoformat(),
-            end=end.isoformat(),
-        )
-    return tuple(dict.fromkeys(by))
+    return check_request(by, start, end, metric="funnel", supported=FUNNEL_DIMENSIONS)
 
 
 def session_progress(con: Any, *, start: date, end: date) -> ir.Table:

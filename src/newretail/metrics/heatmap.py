@@ -17,7 +17,7 @@ import ibis
 import pyarrow as pa
 
 from newretail.core.settings import Settings, get_settings
-from newretail.metrics.errors import MetricsError
+from newretail.metrics.errors import check_request
 from newretail.metrics.model import CHANNEL, STORE
 from newretail.metrics.timezones import local_hour, local_weekday, store_zones, with_local_seconds
 
@@ -62,23 +62,7 @@ def order_heatmap(
 
 
 def _check(by: Sequence[str], start: date, end: date) -> tuple[str, ...]:
-    for name in by:
-        if name not in HEATMAP_DIMENSIONS:
-            raise MetricsError(
-                f"heat maps cannot be split by {name!r}",
-                key="metrics.unsupported_dimension",
-                metric="order_heatmap",
-                dimension=name,
-                supported=", ".join(HEATMAP_DIMENSIONS),
-            )
-    if start > end:
-        raise MetricsError(
-            f"the window {start}..{end} is empty",
-            key="metrics.empty_window",
-            start=start.isoformat(),
-            end=end.isoformat(),
-        )
-    return tuple(dict.fromkeys(by))
+    return check_request(by, start, end, metric="order_heatmap", supported=HEATMAP_DIMENSIONS)
 
 
 def _weekday_counts(start: date, end: date) -> pa.Table:
